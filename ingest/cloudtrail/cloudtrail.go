@@ -59,4 +59,5 @@ func (*Source) Sniff(head []byte) bool {
 	head = bytes.TrimLeft(head[1:], " \t\r\n")
 	return bytes.HasPrefix(head, []byte(`"Records"`))
 }
+
 var _ source.Source = (*Source)(nil)

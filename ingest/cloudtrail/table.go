@@ -7,9 +7,9 @@ import (
 )
 
 var (
-	str  = arrow.BinaryTypes.String
-	bln  = arrow.FixedWidthTypes.Boolean
-	ts   = source.Timestamp
+	str      = arrow.BinaryTypes.String
+	bln      = arrow.FixedWidthTypes.Boolean
+	ts       = source.Timestamp
 	jsonType = "JSON"
 )
 
