@@ -31,6 +31,7 @@ type Layout struct {
 	Name    string // for messages and Classify, e.g. "cloudtrail"
 	pattern string
 	anyHead bool // leading "**"
+	anyTail bool // trailing "**": one or more segments of any kind
 	segs    []segment
 }
 
@@ -62,6 +63,9 @@ func CompileLayout(name, pattern string) (*Layout, error) {
 	if r, ok := strings.CutPrefix(rest, "**/"); ok {
 		l.anyHead, rest = true, r
 	}
+	if r, ok := strings.CutSuffix(rest, "/**"); ok {
+		l.anyTail, rest = true, r
+	}
 	for _, s := range strings.Split(rest, "/") {
 		seg, err := compileSegment(s)
 		if err != nil {
@@ -69,7 +73,7 @@ func CompileLayout(name, pattern string) (*Layout, error) {
 		}
 		l.segs = append(l.segs, seg)
 	}
-	if len(l.segs) == 0 || l.segs[len(l.segs)-1].optional {
+	if len(l.segs) == 0 || l.segs[len(l.segs)-1].optional && !l.anyTail {
 		return nil, fmt.Errorf("layout %s %q: must end in a required file segment", name, pattern)
 	}
 	return l, nil
@@ -163,14 +167,16 @@ func (l *Layout) Match(key string) (LayoutMatch, bool) {
 // field as it is captured.
 func (l *Layout) matchFrom(keySegs []string, si int, fields map[string]string, partial bool, check func(name, value string, fields map[string]string) bool) bool {
 	if len(keySegs) == 0 {
-		return partial || si == len(l.segs)
+		return partial || si == len(l.segs) && !l.anyTail
 	}
 	if si == len(l.segs) {
-		return false
+		// A trailing "**" takes the rest: one or more segments (for a
+		// directory prefix, any number).
+		return l.anyTail
 	}
 	seg := l.segs[si]
 	// A directory prefix never reaches the file segment.
-	if partial && si == len(l.segs)-1 {
+	if partial && si == len(l.segs)-1 && !l.anyTail {
 		return false
 	}
 	if seg.optional {

@@ -38,6 +38,8 @@ type Table struct {
 	// Time names the column the coverage figures and the dedupe window use.
 	Time  string
 	Views []View
+	// Bookkeeping tables (the ingest manifest) have no reference columns.
+	NoReference bool
 
 	once       sync.Once
 	schema     *arrow.Schema
@@ -59,7 +61,7 @@ func (t *Table) Schema() *arrow.Schema {
 			fields[i] = arrow.Field{Name: c.Name, Type: c.Type, Nullable: true}
 		}
 		t.schema = arrow.NewSchema(fields, nil)
-		for _, c := range ReferenceColumns {
+		for _, c := range t.AllColumns()[len(t.Columns):] {
 			fields = append(fields, arrow.Field{Name: c.Name, Type: c.Type, Nullable: true})
 		}
 		t.fullSchema = arrow.NewSchema(fields, nil)
@@ -76,6 +78,9 @@ func (t *Table) FullSchema() *arrow.Schema {
 
 // AllColumns is Columns followed by the reference columns.
 func (t *Table) AllColumns() []Column {
+	if t.NoReference {
+		return t.Columns
+	}
 	return append(append([]Column(nil), t.Columns...), ReferenceColumns...)
 }
 
