@@ -148,6 +148,7 @@ func EnsureSchema(ctx context.Context, db *duck.DB, sources []source.Source) err
 		for _, v := range t.Views {
 			stmts = append(stmts, fmt.Sprintf("CREATE OR REPLACE VIEW %s AS %s", v.Name, v.SQL))
 		}
+		stmts = append(stmts, t.DDL...)
 	}
 	stmts = append(stmts, coverageViews...)
 	for _, stmt := range stmts {

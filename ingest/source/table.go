@@ -38,6 +38,10 @@ type Table struct {
 	// Time names the column the coverage figures and the dedupe window use.
 	Time  string
 	Views []View
+	// DDL holds further statements run after the table and its views are
+	// created, e.g. CREATE OR REPLACE MACRO for a table macro. They must be
+	// idempotent.
+	DDL []string
 	// Bookkeeping tables (the ingest manifest) have no reference columns.
 	NoReference bool
 
