@@ -35,7 +35,7 @@ var manifestTable = &source.Table{
 		{Name: "last_modified", Type: source.Timestamp, Doc: "last-modified time from the listing"},
 		{Name: "sha256", Type: arrow.BinaryTypes.String, Doc: "SHA-256 of the bytes read (NULL when the object was not read)"},
 		{Name: "log_type", Type: arrow.BinaryTypes.String, Doc: "cloudtrail, cloudtrail_insight, cloudtrail_digest, config_history, credential_report, vpc_flow, unsupported, unrecognised, ..."},
-		{Name: "target_table", Type: arrow.BinaryTypes.String, Doc: "table the rows went to"},
+		{Name: "target_table", Type: arrow.BinaryTypes.String, Doc: "table the rows went to (for a failed object: would have gone to)"},
 		{Name: "account_id", Type: arrow.BinaryTypes.String, Doc: "account from the key (or content)"},
 		{Name: "region", Type: arrow.BinaryTypes.String, Doc: "region from the key"},
 		{Name: "day", Type: arrow.FixedWidthTypes.Date32, Doc: "date folder of the key"},

@@ -353,7 +353,7 @@ func (l *loader) manifestRow(r *result, now time.Time) manifestRow {
 		Partition: r.part, Rows: r.stats.Rows, Skipped: r.stats.Skipped,
 		Status: r.status, Note: r.note, RunID: l.runID, IngestedAt: now,
 	}
-	if r.src != nil && r.status == StatusLoaded {
+	if r.src != nil && (r.status == StatusLoaded || r.status == StatusFailed) {
 		row.Table = r.src.Table().Name
 	}
 	switch {

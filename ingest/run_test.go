@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
+
 	"github.com/auditlake/auditlake/ingest/source"
 	"github.com/auditlake/auditlake/internal/duck"
 	"github.com/auditlake/auditlake/internal/tabular"
@@ -359,5 +361,33 @@ func TestRunCancelThenResumeGivesSameTables(t *testing.T) {
 	}
 	if n := queryInt(t, db, "SELECT count(*) FROM ingest_objects"); n != 16 {
 		t.Errorf("%d manifest rows, want 16", n)
+	}
+}
+
+func TestCoverageShowsGapsAndFailures(t *testing.T) {
+	db := openDB(t)
+	store := archive()
+	// Day 3 of eu-west-1 has only a broken object; day 2 has nothing.
+	store.objects[ctKey(acct, "eu-west-1", day1, "ok")] = records(event("euw-1", day1, "GetUser"))
+	store.objects[ctKey(acct, "eu-west-1", day1.AddDate(0, 0, 2), "broken")] = []byte("garbage")
+	run(t, db, store, nil)
+	streams, err := Coverage(context.Background(), db, day1, day1.AddDate(0, 0, 3))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]string{}
+	for _, s := range streams {
+		states := ""
+		for _, d := range s.Days {
+			states += map[string]string{"ok": "+", "no data": ".", "failed objects": "x"}[d.State]
+		}
+		got[s.Source+" "+s.Region] = states
+	}
+	want := map[string]string{
+		"cloudtrail us-east-1": "+++.", // day 4 of the range has nothing
+		"cloudtrail eu-west-1": "+.x.",
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("coverage (-want +got):\n%s", diff)
 	}
 }
