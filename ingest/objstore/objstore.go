@@ -65,6 +65,11 @@ var ErrNotFound = errors.New("object not found")
 // key or list a prefix.
 var ErrAccessDenied = errors.New("access denied")
 
+// ErrChanged is returned (wrapped) by Open, or by a read, when the object
+// was replaced after it was listed: its ETag is no longer the listed one. A
+// caller that wants the new version lists or Stats it again.
+var ErrChanged = errors.New("object changed since it was listed")
+
 // IntegrityError reports a body that does not match its listing: fewer or
 // more bytes than the listed size, or an MD5 that differs from the ETag.
 type IntegrityError struct {
