@@ -2,6 +2,7 @@ package ingest
 
 import (
 	"github.com/auditlake/auditlake/ingest/cloudtrail"
+	"github.com/auditlake/auditlake/ingest/flowlogs"
 	"github.com/auditlake/auditlake/ingest/source"
 )
 
@@ -11,5 +12,6 @@ import (
 func All() []source.Source {
 	return []source.Source{
 		cloudtrail.New(),
+		flowlogs.New(),
 	}
 }

@@ -30,7 +30,7 @@ gaps; the strip shows the days a report exists.`,
 			return runStatus(cmd.Context(), g, since, until)
 		},
 	}
-	cmd.Flags().StringVar(&since, "since", "", "first day (default: the first day with data, at most 92 days before --until)")
+	cmd.Flags().StringVar(&since, "since", "", "first day (default: 30 days before --until, or the first day with data)")
 	cmd.Flags().StringVar(&until, "until", "", "last day (default: the last day with data)")
 	return cmd
 }
@@ -61,8 +61,8 @@ func runStatus(ctx context.Context, g *globals, since, until string) error {
 		if first, err = time.Parse(time.DateOnly, since); err != nil {
 			return usageErr("--since %q: want a date like 2026-10-01", since)
 		}
-	} else if last.Sub(first) > 91*24*time.Hour {
-		first = last.AddDate(0, 0, -91)
+	} else if last.Sub(first) > 30*24*time.Hour {
+		first = last.AddDate(0, 0, -30)
 	}
 	if last.Before(first) {
 		return usageErr("--until is before --since")
@@ -93,7 +93,11 @@ func printLastRun(ctx context.Context, w io.Writer, db *duck.DB) {
 func printCoverage(w io.Writer, streams []*ingest.Stream, first, last time.Time) {
 	days := int(last.Sub(first).Hours()/24) + 1
 	fmt.Fprintf(w, "Coverage %s to %s (%d days):\n\n", first.Format(time.DateOnly), last.Format(time.DateOnly), days)
-	fmt.Fprintf(w, "%-18s %-14s %-16s %9s %12s  %s\n", "source", "account", "region", "objects", "rows", "days")
+	ws := [3]int{len("source"), len("account"), len("region")}
+	for _, s := range streams {
+		ws[0], ws[1], ws[2] = max(ws[0], len(s.Source)), max(ws[1], len(s.Account)), max(ws[2], len(s.Region))
+	}
+	fmt.Fprintf(w, "%-*s  %-*s  %-*s  %9s  %12s  %s\n", ws[0], "source", ws[1], "account", ws[2], "region", "objects", "rows", "days")
 	for _, s := range streams {
 		var strip strings.Builder
 		for _, d := range s.Days {
@@ -110,7 +114,7 @@ func printCoverage(w io.Writer, streams []*ingest.Stream, first, last time.Time)
 		if region == "" {
 			region = "-"
 		}
-		fmt.Fprintf(w, "%-18s %-14s %-16s %9s %12s  %s\n", s.Source, s.Account, region, num(s.Objects), num(s.Rows), strip.String())
+		fmt.Fprintf(w, "%-*s  %-*s  %-*s  %9s  %12s  %s\n", ws[0], s.Source, ws[1], s.Account, ws[2], region, num(s.Objects), num(s.Rows), strip.String())
 	}
 	fmt.Fprintln(w)
 	anyGap := false
