@@ -2,6 +2,7 @@ package ingest
 
 import (
 	"github.com/auditlake/auditlake/ingest/cloudtrail"
+	"github.com/auditlake/auditlake/ingest/confighistory"
 	"github.com/auditlake/auditlake/ingest/flowlogs"
 	"github.com/auditlake/auditlake/ingest/source"
 )
@@ -13,5 +14,6 @@ func All() []source.Source {
 	return []source.Source{
 		cloudtrail.New(),
 		flowlogs.New(),
+		confighistory.New(),
 	}
 }

@@ -131,6 +131,7 @@ func commands(g *globals) []*cobra.Command {
 		newIngestCmd(g),
 		newStatusCmd(g),
 		newSQLCmd(g),
+		newGenerateCmd(g),
 	}
 }
 
