@@ -132,6 +132,7 @@ func commands(g *globals) []*cobra.Command {
 		newStatusCmd(g),
 		newSQLCmd(g),
 		newGenerateCmd(g),
+		newDemoCmd(g),
 	}
 }
 
