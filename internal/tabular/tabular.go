@@ -225,7 +225,7 @@ func Text(v any) string {
 	case *big.Int:
 		return v.String()
 	case duckdb.Decimal:
-		return v.String()
+		return decimalText(v)
 	case duckdb.Interval:
 		return fmt.Sprintf("%d months %d days %dµs", v.Months, v.Days, v.Micros)
 	default:
@@ -235,6 +235,28 @@ func Text(v any) string {
 		}
 		return string(b)
 	}
+}
+
+// decimalText writes a DECIMAL with all the digits of its scale (0.0 stays
+// 0.0: duckdb-go's String drops trailing zeros, so 1.50 and 1.5 would differ
+// from what the DuckDB CLI shows).
+func decimalText(d duckdb.Decimal) string {
+	if d.Value == nil {
+		return "0"
+	}
+	digits := new(big.Int).Abs(d.Value).String()
+	sign := ""
+	if d.Value.Sign() < 0 {
+		sign = "-"
+	}
+	scale := int(d.Scale)
+	if scale == 0 {
+		return sign + digits
+	}
+	if len(digits) <= scale {
+		digits = strings.Repeat("0", scale-len(digits)+1) + digits
+	}
+	return sign + digits[:len(digits)-scale] + "." + digits[len(digits)-scale:]
 }
 
 // FormatTime formats times as ISO 8601 in UTC; dates (midnight UTC) without
@@ -254,7 +276,7 @@ func JSONValue(v any) any {
 	case *big.Int:
 		return json.Number(v.String())
 	case duckdb.Decimal:
-		return json.Number(v.String())
+		return json.Number(decimalText(v))
 	case duckdb.Interval:
 		return Text(v)
 	case []any:
