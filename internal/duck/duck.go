@@ -12,7 +12,9 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
+	"sync"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -42,7 +44,7 @@ type DB struct {
 }
 
 // ErrLocked is returned (wrapped) when another process holds the database.
-var ErrLocked = errors.New("database is in use by another auditlake process")
+var ErrLocked = errors.New("database is being written by another process")
 
 // Open opens (creating if needed, unless read-only) the database at path.
 func Open(ctx context.Context, path string, opts Options) (*DB, error) {
@@ -87,12 +89,26 @@ func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 			"SET preserve_insertion_order = false",
 			fmt.Sprintf("SET temp_directory = '%s'", strings.ReplaceAll(abs+".tmp", "'", "''")))
 	}
+	// The init function runs on every new connection of the pool, but every
+	// setting above is global to the database instance, and once
+	// lock_configuration is on, repeating a SET fails ("configuration has
+	// been locked"). So the settings are made once, on the first connection.
+	var (
+		mu         sync.Mutex
+		configured bool
+	)
 	connector, err := duckdb.NewConnector(dsn, func(execer driver.ExecerContext) error {
+		mu.Lock()
+		defer mu.Unlock()
+		if configured {
+			return nil
+		}
 		for _, stmt := range init {
 			if _, err := execer.ExecContext(ctx, stmt, nil); err != nil {
 				return fmt.Errorf("%s: %w", stmt, err)
 			}
 		}
+		configured = true
 		return nil
 	})
 	if err != nil {
@@ -106,13 +122,34 @@ func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 	return &DB{DB: db, Path: abs, ReadOnly: opts.ReadOnly, conn: connector}, nil
 }
 
+// lockHolder picks the program and pid out of DuckDB's lock conflict
+// message ("Conflicting lock is held in /usr/bin/auditlake (PID 4242)").
+var lockHolder = regexp.MustCompile(`held in (.+?) \(PID (\d+)\)`)
+
 func openError(path string, err error) error {
 	msg := err.Error()
 	if strings.Contains(msg, "Could not set lock on file") || strings.Contains(msg, "Conflicting lock") {
-		return fmt.Errorf("%s: %w: wait for it to finish (an ingest, detect or report run holds the file) or use another --db: %v", path, ErrLocked, err)
+		// DuckDB lets one process write a file and no other process open
+		// it, not even read-only: say who holds it and what to do, in the
+		// user's terms rather than DuckDB's.
+		who := "another auditlake process"
+		if m := lockHolder.FindStringSubmatch(msg); m != nil {
+			if prog := filepath.Base(m[1]); strings.HasPrefix(prog, "auditlake") {
+				who += " (pid " + m[2] + ")"
+			} else {
+				who = "another process (" + prog + ", pid " + m[2] + ")"
+			}
+		}
+		return &lockedError{msg: fmt.Sprintf("%s: database is being written by %s — retry when it finishes (ingest, detect and report hold the file while they run), or use another --db", path, who)}
 	}
 	return fmt.Errorf("open %s: %w", path, err)
 }
+
+// lockedError is ErrLocked with the path and the holder.
+type lockedError struct{ msg string }
+
+func (e *lockedError) Error() string { return e.msg }
+func (e *lockedError) Unwrap() error { return ErrLocked }
 
 // Close closes the database.
 func (db *DB) Close() error {

@@ -179,3 +179,37 @@ func TestExecArrow(t *testing.T) {
 		t.Fatal("the Arrow view outlived ExecArrow")
 	}
 }
+
+// TestReadOnlyManyConnections: every connection of a read-only handle can
+// query, and every one of them is locked down (the settings are global to
+// the database instance, made once).
+func TestReadOnlyManyConnections(t *testing.T) {
+	ctx := context.Background()
+	db, err := Open(ctx, newDB(t), Options{ReadOnly: true, Threads: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var conns []*Conn
+	for range 4 {
+		c, err := db.Conn(ctx)
+		if err != nil {
+			t.Fatalf("connection %d: %v", len(conns)+1, err)
+		}
+		conns = append(conns, c)
+	}
+	for i, c := range conns {
+		var n int
+		var access, threads string
+		if err := c.QueryRowContext(ctx, "SELECT (SELECT count(*) FROM t), current_setting('enable_external_access')::VARCHAR, current_setting('threads')::VARCHAR").Scan(&n, &access, &threads); err != nil {
+			t.Fatalf("connection %d: %v", i+1, err)
+		}
+		if n != 2 || access != "false" || threads != "1" {
+			t.Errorf("connection %d: rows=%d enable_external_access=%s threads=%s", i+1, n, access, threads)
+		}
+		if _, err := c.ExecContext(ctx, "SET enable_external_access = true"); err == nil {
+			t.Errorf("connection %d could turn external access back on", i+1)
+		}
+		c.Close()
+	}
+}
