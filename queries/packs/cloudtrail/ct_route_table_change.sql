@@ -1,0 +1,59 @@
+-- id: ct_route_table_change
+-- title: Route table changed
+-- description: >-
+--   A route table or route was created, replaced or deleted, or a route
+--   table association was replaced or removed (the EC2 API calls of the CIS
+--   4.13 metric filter). One finding per account, region, principal and
+--   route table.
+-- severity: low
+-- sources: [cloudtrail]
+-- params: {}
+-- controls: {soc2: [CC6.6, CC8.1], iso27001: [A.8.20, A.8.22, A.8.32], cis_aws_v3: ["4.13"]}
+-- why: >-
+--   Routes decide where traffic goes; a changed route can send a subnet's
+--   traffic through an unexpected gateway or peer, around the controls on
+--   the intended path.
+-- remediation: >-
+--   Check each change against its change request and review the table's
+--   routes, in particular default routes (0.0.0.0/0, ::/0) and routes to
+--   peering connections. Manage routing as code.
+WITH
+-- Select the rows on typed columns first, then read the JSON columns of those
+-- rows only (DuckDB fetches them by rowid instead of scanning every row's).
+hits AS (
+  SELECT rowid AS r
+  FROM cloudtrail
+  WHERE event_time >= $window_start AND event_time < $window_end
+    AND event_name IN (
+      'CreateRoute', 'CreateRouteTable', 'ReplaceRoute', 'ReplaceRouteTableAssociation',
+      'DeleteRouteTable', 'DeleteRoute', 'DisassociateRouteTable')
+    AND event_source = 'ec2.amazonaws.com'
+),
+events AS (
+  SELECT
+    coalesce(recipient_account_id, identity_account_id) AS account_id,
+    aws_region AS region,
+    principal,
+    coalesce(request_parameters->>'$.routeTableId', response_elements->>'$.routeTable.routeTableId', request_parameters->>'$.associationId') AS resource,
+    event_time, event_id, event_name, error_code, source_ip_address, source_key
+  FROM cloudtrail
+  WHERE rowid IN (SELECT r FROM hits)
+)
+SELECT
+  account_id,
+  region,
+  principal,
+  resource,
+  min(event_time) AS first_seen,
+  max(event_time) AS last_seen,
+  count(*) AS count,
+  list(event_id ORDER BY event_time, event_id) AS event_ids,
+  coalesce(list(DISTINCT source_key ORDER BY source_key) FILTER (WHERE source_key IS NOT NULL), []) AS source_objects,
+  json_object(
+    'event_names', list(DISTINCT event_name ORDER BY event_name),
+    'failed_calls', count(*) FILTER (WHERE error_code IS NOT NULL),
+    'error_codes', coalesce(list(DISTINCT error_code ORDER BY error_code) FILTER (WHERE error_code IS NOT NULL), []),
+    'source_ips', coalesce(list(DISTINCT source_ip_address ORDER BY source_ip_address) FILTER (WHERE source_ip_address IS NOT NULL), [])
+  ) AS details
+FROM events
+GROUP BY account_id, region, principal, resource
