@@ -100,15 +100,76 @@ func dedupeWhere(ctx context.Context, conn *duck.Conn, t *source.Table, cond str
 	if dups == 0 {
 		return 0, nil
 	}
-	q = fmt.Sprintf(`DELETE FROM %[1]s WHERE rowid IN (
-  SELECT rowid FROM %[1]s
+	losers := fmt.Sprintf(`SELECT rowid FROM %[1]s
   WHERE %[2]s AND (%[3]s) IN (SELECT (%[3]s) FROM %[1]s WHERE %[2]s GROUP BY %[3]s HAVING count(*) > 1)
-  QUALIFY row_number() OVER (PARTITION BY %[3]s ORDER BY source_key, source_bucket, rowid) > 1)`, t.Name, cond, key)
-	res, err := conn.ExecContext(ctx, q, append(args, args...)...)
+  QUALIFY row_number() OVER (PARTITION BY %[3]s ORDER BY source_key, source_bucket, rowid) > 1`, t.Name, cond, key)
+	// The removed copies are kept aside: if the object holding the kept
+	// copy later changes or fails, restoreCopies puts one back (a clean
+	// ingest would have kept it).
+	if _, err := conn.ExecContext(ctx, fmt.Sprintf("INSERT INTO %s SELECT * FROM %s WHERE rowid IN (%s)", dupTable(t), t.Name, losers),
+		append(args, args...)...); err != nil {
+		return 0, fmt.Errorf("dedupe %s: keep removed copies: %w", t.Name, err)
+	}
+	res, err := conn.ExecContext(ctx, fmt.Sprintf("DELETE FROM %s WHERE rowid IN (%s)", t.Name, losers), append(args, args...)...)
 	if err != nil {
 		return 0, fmt.Errorf("dedupe %s: %w", t.Name, err)
 	}
 	return res.RowsAffected()
+}
+
+// dupTable holds the copies dedupe removed from t (same columns), so that
+// they can stand in for a kept copy whose object goes away.
+func dupTable(t *source.Table) string { return "ingest_dup_" + t.Name }
+
+// dupTableDDL creates t's dupTable (tables with a dedupe key only).
+func dupTableDDL(t *source.Table) string {
+	return fmt.Sprintf("CREATE TABLE IF NOT EXISTS %s AS SELECT * FROM %s LIMIT 0", dupTable(t), t.Name)
+}
+
+// restoreCopies runs before the rows of objects (keys, in bucket) are
+// deleted because the objects changed or failed. A record those objects
+// held may have been delivered by other objects too, whose copies dedupe
+// removed: without them the record would vanish although the archive still
+// holds it (found by e2e's TestIntegrationCorruption). Those copies go back
+// into t, their time window is marked for the run's dedupe pass (which keeps
+// one), and the changed objects' own removed copies are dropped.
+func restoreCopies(ctx context.Context, conn *duck.Conn, t *source.Table, bucket string, keys []string) error {
+	if len(t.Key) == 0 || t.Time == "" {
+		return nil
+	}
+	key := strings.Join(t.Key, ", ")
+	const chunk = 500
+	for len(keys) > 0 {
+		n := min(chunk, len(keys))
+		in := "source_bucket = ? AND source_key IN (" + strings.TrimSuffix(strings.Repeat("?,", n), ",") + ")"
+		objs := []any{bucket}
+		for _, k := range keys[:n] {
+			objs = append(objs, k)
+		}
+		// Copies from other objects of records the changed objects hold.
+		others := fmt.Sprintf("(%[1]s) IN (SELECT (%[1]s) FROM %[2]s WHERE %[3]s) AND NOT (%[3]s)", key, t.Name, in)
+		args := append(append([]any{}, objs...), objs...)
+		res, err := conn.ExecContext(ctx, fmt.Sprintf("INSERT INTO %s SELECT * FROM %s WHERE %s", t.Name, dupTable(t), others), args...)
+		if err != nil {
+			return fmt.Errorf("restore removed copies into %s: %w", t.Name, err)
+		}
+		if restored, _ := res.RowsAffected(); restored > 0 {
+			// Copies of one record share its time: the changed objects'
+			// rows span the restored ones.
+			if _, err := conn.ExecContext(ctx, fmt.Sprintf("INSERT INTO ingest_dirty SELECT ?, min(%[1]s), max(%[1]s), bool_or(%[1]s IS NULL) FROM %[2]s WHERE %[3]s",
+				t.Time, t.Name, in), append([]any{t.Name}, objs...)...); err != nil {
+				return err
+			}
+			if _, err := conn.ExecContext(ctx, fmt.Sprintf("DELETE FROM %s WHERE %s", dupTable(t), others), args...); err != nil {
+				return err
+			}
+		}
+		if _, err := conn.ExecContext(ctx, fmt.Sprintf("DELETE FROM %s WHERE %s", dupTable(t), in), objs...); err != nil {
+			return err
+		}
+		keys = keys[n:]
+	}
+	return nil
 }
 
 // mergeSpans merges overlapping time spans (and ones less than an hour

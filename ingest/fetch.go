@@ -216,8 +216,17 @@ func (w *worker) keep(ctx context.Context, res *result, b arrow.RecordBatch) err
 		m := &message{partial: res, batches: res.batches}
 		res.batches, res.bytes = nil, 0
 		select {
+		case w.l.inFlight <- struct{}{}: // the writer frees it once staged
+		case <-ctx.Done():
+			for _, b := range m.batches {
+				b.Release()
+			}
+			return ctx.Err()
+		}
+		select {
 		case w.l.results <- m:
 		case <-ctx.Done():
+			<-w.l.inFlight
 			for _, b := range m.batches {
 				b.Release()
 			}

@@ -145,6 +145,9 @@ func EnsureSchema(ctx context.Context, db *duck.DB, sources []source.Source) err
 	for _, s := range sources {
 		t := s.Table()
 		stmts = append(stmts, t.CreateSQL())
+		if len(t.Key) > 0 && t.Time != "" {
+			stmts = append(stmts, dupTableDDL(t))
+		}
 		for _, v := range t.Views {
 			stmts = append(stmts, fmt.Sprintf("CREATE OR REPLACE VIEW %s AS %s", v.Name, v.SQL))
 		}

@@ -58,6 +58,9 @@ const (
 	defaultGroupAge     = 3 * time.Second
 	// arrowBudget bounds the decoded data held by workers at once.
 	arrowBudget = 192 << 20
+	// maxInFlight is how many large objects' spilled batch sets may wait
+	// for the writer at once.
+	maxInFlight = 2
 )
 
 func (c *Config) setDefaults() {
@@ -151,6 +154,10 @@ type loader struct {
 	now        func() time.Time
 	runID      string
 	spillBytes int64
+	// inFlight bounds large objects' batches sent to the writer and not yet
+	// staged: without it each worker could queue a channel's worth (found
+	// by TestLimitLargeObject: 928 MiB of heap for one 1 GiB object).
+	inFlight chan struct{}
 
 	mu  sync.Mutex
 	sum *Summary
@@ -178,6 +185,7 @@ func Run(ctx context.Context, db *duck.DB, cfg Config) (*Summary, error) {
 		runID:      newRunID(cfg.Now()),
 		spillBytes: cfg.SpillBytes,
 		results:    make(chan *message, cfg.Workers),
+		inFlight:   make(chan struct{}, maxInFlight),
 	}
 	for _, s := range l.sources {
 		for _, lay := range s.Layouts() {

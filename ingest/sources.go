@@ -3,6 +3,7 @@ package ingest
 import (
 	"github.com/auditlake/auditlake/ingest/cloudtrail"
 	"github.com/auditlake/auditlake/ingest/confighistory"
+	"github.com/auditlake/auditlake/ingest/credreport"
 	"github.com/auditlake/auditlake/ingest/flowlogs"
 	"github.com/auditlake/auditlake/ingest/source"
 )
@@ -15,5 +16,6 @@ func All() []source.Source {
 		cloudtrail.New(),
 		flowlogs.New(),
 		confighistory.New(),
+		credreport.New(),
 	}
 }

@@ -74,6 +74,9 @@ func (w *writer) drain() {
 		for _, b := range m.batches {
 			b.Release()
 		}
+		if m.partial != nil {
+			<-w.l.inFlight
+		}
 		if m.done != nil {
 			m.done.release()
 		}
@@ -86,6 +89,7 @@ func (w *writer) receive(ctx context.Context, m *message) error {
 			for _, b := range m.batches {
 				b.Release()
 			}
+			<-w.l.inFlight
 		}()
 		return w.stage(ctx, m.partial, m.batches)
 	}
@@ -207,6 +211,13 @@ func (w *writer) commit(ctx context.Context) error {
 	}
 	err := w.conn.Tx(ctx, func() error {
 		for table, keys := range replaced {
+			for _, src := range w.l.sources {
+				if src.Table().Name == table {
+					if err := restoreCopies(ctx, w.conn, src.Table(), w.l.store.Bucket(), keys); err != nil {
+						return err
+					}
+				}
+			}
 			if err := deleteKeys(ctx, w.conn, table, "source_bucket = ? AND source_key", w.l.store.Bucket(), keys); err != nil {
 				return fmt.Errorf("remove rows of changed objects: %w", err)
 			}
@@ -215,8 +226,14 @@ func (w *writer) commit(ctx context.Context) error {
 			g := groups[name]
 			t := g.t
 			if len(g.batches) > 0 {
-				if _, err := w.conn.ExecArrow(ctx, "loaded_batch", t.FullSchema(), g.batches,
-					"INSERT INTO "+t.Name+" SELECT * FROM loaded_batch"); err != nil {
+				batches, err := coalesce(t.FullSchema(), g.batches)
+				if err != nil {
+					return fmt.Errorf("insert into %s: %w", t.Name, err)
+				}
+				_, err = w.conn.ExecArrow(ctx, "loaded_batch", t.FullSchema(), batches,
+					"INSERT INTO "+t.Name+" SELECT * FROM loaded_batch")
+				releaseAll(batches)
+				if err != nil {
 					return fmt.Errorf("insert into %s: %w", t.Name, err)
 				}
 			}

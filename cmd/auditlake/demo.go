@@ -1,6 +1,8 @@
 package main
 
 import (
+	"crypto/ed25519"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"os"
@@ -8,6 +10,8 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
+
+	"github.com/auditlake/auditlake/evidence"
 )
 
 // demoMarker is written into the archive directory once generation has
@@ -50,6 +54,10 @@ the archive and ingests nothing twice.`,
 				db = filepath.Join(dir, "auditlake.duckdb")
 			}
 			evidence := filepath.Join(dir, "evidence")
+			signKey, pubKey, err := demoKeys(dir)
+			if err != nil {
+				return err
+			}
 			common := []string{"--db", db, "--log-level", g.logLevel, "--log-format", g.logFormat}
 			if g.quiet {
 				common = append(common, "--quiet")
@@ -67,7 +75,9 @@ the archive and ingests nothing twice.`,
 				[]string{"ingest", archive},
 				[]string{"status"},
 				[]string{"detect", "--period", demoPeriod},
-				[]string{"report", "--period", demoPeriod, "--framework", framework, "--org-name", "Example Corp", "--out", evidence},
+				// --no-detect: the pack cites the run the detect step recorded.
+				[]string{"report", "--period", demoPeriod, "--no-detect", "--framework", framework,
+					"--org-name", "Example Corp", "--sign-key", signKey, "--out", evidence},
 			)
 			for i, step := range steps {
 				g.say("\n==> [%d/%d] auditlake %s\n", i+1, len(steps)+1, strings.Join(quoteArgs(step), " "))
@@ -91,25 +101,58 @@ the archive and ingests nothing twice.`,
 			if err != nil {
 				return err
 			}
-			g.say("\n==> [%d/%d] auditlake verify %s\n", len(steps)+1, len(steps)+1, pack)
-			if code := run(cmd.Context(), append(common, "verify", pack), g.stdout, g.stderr); code != exitOK {
+			g.say("\n==> [%d/%d] auditlake verify %s --pubkey %s\n", len(steps)+1, len(steps)+1, pack, pubKey)
+			if code := run(cmd.Context(), append(common, "verify", pack, "--pubkey", pubKey), g.stdout, g.stderr); code != exitOK {
 				return withCode(code, fmt.Errorf("the evidence pack %s did not verify", pack))
 			}
 
 			g.say(`
-Done. The evidence pack is in %[1]s (open report.pdf).
+Done. The evidence pack is in %[1]s (open report.pdf);
+it is signed with the demo key %[3]s (public half next to it).
 Explore the data yourself:
   auditlake --db %[2]s sql "SELECT principal, count(*) FROM cloudtrail GROUP BY 1 ORDER BY 2 DESC LIMIT 10"
   auditlake --db %[2]s sql "SELECT * FROM findings ORDER BY severity, detection_id"
   auditlake --db %[2]s detect --detection ct_root_account_usage --format jsonl
   duckdb %[2]s        # it is a plain DuckDB file
-`, pack, db)
+`, pack, db, signKey)
 			return nil
 		},
 	}
 	cmd.Flags().StringVar(&dir, "dir", ".cache/demo", "directory for the demo archive, database and evidence pack")
 	cmd.Flags().StringVar(&framework, "framework", "soc2", "framework of the evidence pack: soc2, iso27001 or cis")
 	return cmd
+}
+
+// demoKeys returns the demo's Ed25519 signing key and public key files,
+// creating them under dir on first use. A real organisation keeps its key
+// elsewhere (an HSM or a secrets manager) and hands auditors the public key.
+func demoKeys(dir string) (private, public string, err error) {
+	private = filepath.Join(dir, "demo-signing-key.pem")
+	public = filepath.Join(dir, "demo-signing-key.pub.pem")
+	if _, err := os.Stat(private); err == nil {
+		if _, err := os.Stat(public); err == nil {
+			return private, public, nil
+		}
+	}
+	pub, priv, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		return "", "", err
+	}
+	privPEM, err := evidence.MarshalPrivateKey(priv)
+	if err != nil {
+		return "", "", err
+	}
+	pubPEM, err := evidence.MarshalPublicKey(pub)
+	if err != nil {
+		return "", "", err
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", "", err
+	}
+	if err := os.WriteFile(private, privPEM, 0o600); err != nil {
+		return "", "", err
+	}
+	return private, public, os.WriteFile(public, pubPEM, 0o644)
 }
 
 // say prints progress text unless --quiet.

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime"
 	"sort"
 	"strings"
 	"time"
@@ -27,6 +28,8 @@ type ingestFlags struct {
 	profile      string
 	workers      int
 	output       string
+	groupAge     time.Duration // hidden: commit interval, short in crash tests
+	cpuprofile   string
 }
 
 func newIngestCmd(g *globals) *cobra.Command {
@@ -54,6 +57,12 @@ day after the period you need.`,
   AWS_ENDPOINT_URL_S3=http://127.0.0.1:9000 auditlake ingest s3://logs/`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			stop, err := startCPUProfile(f.cpuprofile)
+			if err != nil {
+				return err
+			}
+			defer stop()
+			limitGoMemory()
 			return runIngest(cmd.Context(), g, args[0], f)
 		},
 	}
@@ -67,6 +76,12 @@ day after the period you need.`,
 	fl.StringVar(&f.profile, "profile", "", "AWS profile from the shared configuration")
 	fl.IntVar(&f.workers, "workers", 0, "objects fetched and decoded at once (default: 32 for S3, 4 a core locally)")
 	fl.StringVar(&f.output, "output", "text", "summary format: text or json")
+	// Hidden: e2e's crash test commits often, so that kills land between
+	// commits as well as before the first.
+	fl.DurationVar(&f.groupAge, "group-age", 0, "commit loaded objects at least this often (default 3s)")
+	fl.MarkHidden("group-age")
+	fl.StringVar(&f.cpuprofile, "cpuprofile", "", "write a CPU profile of the run to this file (for go tool pprof)")
+	fl.MarkHidden("cpuprofile")
 	return cmd
 }
 
@@ -114,7 +129,10 @@ func runIngest(ctx context.Context, g *globals, location string, f ingestFlags) 
 	if err != nil {
 		return err
 	}
-	db, err := duck.Open(ctx, g.db, duck.Options{MemoryLimit: "384MB"})
+	// Half the cores for DuckDB's inserts, the rest for the decoders
+	// (docs/BENCHMARKS.md: on 2 cores, DuckDB's second thread cost more CPU
+	// in synchronisation than it saved and starved decoding).
+	db, err := duck.Open(ctx, g.db, duck.Options{MemoryLimit: "384MB", Threads: max(1, runtime.GOMAXPROCS(0)/2)})
 	if err != nil {
 		return err
 	}
@@ -127,6 +145,7 @@ func runIngest(ctx context.Context, g *globals, location string, f ingestFlags) 
 		Prefix:   prefix,
 		Filter:   filter,
 		Workers:  f.workers,
+		GroupAge: f.groupAge,
 		Progress: progress,
 		Log:      g.log,
 		Version:  version,

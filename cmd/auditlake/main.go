@@ -129,8 +129,14 @@ Foundations controls, and produces verifiable evidence packs.`,
 func commands(g *globals) []*cobra.Command {
 	return []*cobra.Command{
 		newIngestCmd(g),
+		newCollectCmd(g),
 		newStatusCmd(g),
 		newSQLCmd(g),
+		newDetectCmd(g),
+		newReportCmd(g),
+		newVerifyCmd(g),
+		newPacksCmd(g),
+		newControlsCmd(g),
 		newGenerateCmd(g),
 		newDemoCmd(g),
 	}

@@ -205,31 +205,3 @@ func TestDecodeCancel(t *testing.T) {
 		t.Errorf("err %v, want context.Canceled", err)
 	}
 }
-
-// FuzzDecode: no input makes the decoder panic, emit a batch of the wrong
-// shape, or emit rows without a capture time or resource.
-func FuzzDecode(f *testing.F) {
-	for _, s := range []string{
-		`{"fileVersion":"1.0","configurationItems":[{"configurationItemCaptureTime":"2026-10-30T09:15:02.118Z","resourceType":"T","resourceId":"r","configuration":"{\"a\":1}","supplementaryConfiguration":{"X":"[1,2]"}}]}`,
-		`{"configurationItem":{"configurationItemCaptureTime":1394225228.918,"resourceType":"T","resourceId":"r","configurationStateId":"12"},"messageType":"ConfigurationItemChangeNotification"}`,
-		`{"Type":"Notification","Message":"{\"messageType\":\"OversizedConfigurationItemChangeNotification\",\"configurationItemSummary\":{}}"}`,
-		`{"configurationItems":[1,"x",null,{}]}`,
-	} {
-		f.Add([]byte(s))
-	}
-	f.Fuzz(func(t *testing.T, in []byte) {
-		New().Decode(context.Background(), source.Object{Kind: KindSnapshot, Key: "k"}, bytes.NewReader(in), func(r arrow.RecordBatch) error {
-			defer r.Release()
-			if !r.Schema().Equal(table.Schema()) {
-				t.Fatal("schema differs")
-			}
-			for _, c := range []int{colCaptureTime, colResourceType, colResourceID} {
-				if r.Column(c).NullN() != 0 {
-					t.Fatalf("NULL %s in an emitted row", table.Columns[c].Name)
-				}
-			}
-			rowsOf(t, r) // JSON columns hold valid JSON
-			return nil
-		})
-	})
-}

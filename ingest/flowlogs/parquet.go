@@ -44,12 +44,20 @@ func parquetBody(body io.Reader) (io.ReaderAt, int64, bool) {
 
 func (d *decoder) decodeParquet(ctx context.Context, obj source.Object, ra io.ReaderAt, size int64, emit func(arrow.RecordBatch) error) (source.Stats, error) {
 	var st source.Stats
-	pf, err := file.NewParquetReader(io.NewSectionReader(ra, 0, size))
+	var pf *file.Reader
+	err := safely(func() (err error) {
+		pf, err = file.NewParquetReader(io.NewSectionReader(ra, 0, size))
+		return err
+	})
 	if err != nil {
 		return st, fmt.Errorf("parquet: %w", err)
 	}
 	defer pf.Close()
-	fr, err := pqarrow.NewFileReader(pf, pqarrow.ArrowReadProperties{BatchSize: batchRows}, memory.DefaultAllocator)
+	var fr *pqarrow.FileReader
+	err = safely(func() (err error) {
+		fr, err = pqarrow.NewFileReader(pf, pqarrow.ArrowReadProperties{BatchSize: batchRows}, memory.DefaultAllocator)
+		return err
+	})
 	if err != nil {
 		return st, fmt.Errorf("parquet: %w", err)
 	}
@@ -81,7 +89,11 @@ func (d *decoder) decodeParquet(ctx context.Context, obj source.Object, ra io.Re
 	if pf.NumRows() == 0 {
 		return st, nil
 	}
-	rr, err := fr.GetRecordReader(ctx, nil, nil)
+	var rr pqarrow.RecordReader
+	err = safely(func() (err error) {
+		rr, err = fr.GetRecordReader(ctx, nil, nil)
+		return err
+	})
 	if err != nil {
 		return st, fmt.Errorf("parquet: %w", err)
 	}
@@ -91,7 +103,14 @@ func (d *decoder) decodeParquet(ctx context.Context, obj source.Object, ra io.Re
 	}
 	d.cells = d.cells[:len(f.binds)]
 	row := 0
-	for rr.Next() {
+	for {
+		var more bool
+		if err := safely(func() error { more = rr.Next(); return nil }); err != nil {
+			return st, fmt.Errorf("parquet: row %d: %w", row+1, err)
+		}
+		if !more {
+			break
+		}
 		if ctx.Err() != nil {
 			return st, ctx.Err()
 		}
@@ -115,6 +134,18 @@ func (d *decoder) decodeParquet(ctx context.Context, obj source.Object, ra io.Re
 		return st, fmt.Errorf("parquet: row %d: %w", row+1, err)
 	}
 	return st, d.flush(obj, &st, emit)
+}
+
+// safely runs a call into arrow-go's Parquet reader, which panics on some
+// malformed files instead of returning an error (a nil data page header,
+// found by FuzzParquet): a corrupt object fails, the process goes on.
+func safely(fn func() error) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("malformed Parquet file (%v)", r)
+		}
+	}()
+	return fn()
 }
 
 // parquetRow reads row r of a batch into d.cells.

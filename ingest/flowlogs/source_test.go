@@ -151,33 +151,3 @@ func TestTextLongLineAndCancel(t *testing.T) {
 		t.Errorf("cancelled: %v", err)
 	}
 }
-
-// FuzzDecodeText: whatever the input, Decode does not panic, emits batches
-// of the table's schema with even columns, and accounts for every line.
-func FuzzDecodeText(f *testing.F) {
-	f.Add([]byte(v2HeaderText + "\n2 1 eni-1 10.0.0.1 10.0.0.2 1 2 6 1 2 3 4 ACCEPT OK\n"))
-	f.Add([]byte("instance-id srcaddr new-field\n- ::1 x\n\n- 10.0.0.1\n"))
-	f.Add([]byte("2 1 eni-1 - - - - - - - 3 4 - NODATA"))
-	f.Fuzz(func(t *testing.T, in []byte) {
-		var rows int64
-		st, err := New().Decode(context.Background(), testObj, bytes.NewReader(in), func(b arrow.RecordBatch) error {
-			defer b.Release()
-			if !b.Schema().Equal(table.Schema()) {
-				t.Fatal("schema")
-			}
-			for _, c := range b.Columns() {
-				if c.Len() != int(b.NumRows()) {
-					t.Fatal("uneven columns")
-				}
-			}
-			rows += b.NumRows()
-			return nil
-		})
-		if err == nil && rows != st.Rows {
-			t.Fatalf("emitted %d, Stats.Rows %d", rows, st.Rows)
-		}
-		if lines := int64(bytes.Count(in, []byte("\n")) + 1); st.Rows+st.Skipped > lines {
-			t.Fatalf("%d rows + %d skipped from %d lines", st.Rows, st.Skipped, lines)
-		}
-	})
-}

@@ -1,6 +1,7 @@
 package synth
 
 import (
+	"cmp"
 	"slices"
 	"strconv"
 	"strings"
@@ -128,14 +129,17 @@ func (w *worker) configUnit(a *acct, r *region) error {
 		b = append(b, `","configurationItems":[`...)
 		n := 0
 		for _, x := range res {
-			first := x.changes[0].t
-			if first > t || x.deletedBy(t) {
+			// A snapshot repeats each resource's current version as the
+			// history delivered it: its own capture time, status and
+			// related events, not the snapshot's time.
+			ch, ok := x.versionAt(t)
+			if !ok || x.deletedBy(t) {
 				continue
 			}
 			if n > 0 {
 				b = append(b, ',')
 			}
-			b = appendCfgItem(b, a, x, t, cfgChange{t: t, status: "OK"})
+			b = appendCfgItem(b, a, x, ch.t, ch)
 			n++
 		}
 		b = append(b, "]}"...)
@@ -147,6 +151,15 @@ func (w *worker) configUnit(a *acct, r *region) error {
 		}
 	}
 	return nil
+}
+
+// versionAt is the latest version of x at or before t (x.changes sorted).
+func (x *cfgRes) versionAt(t int64) (cfgChange, bool) {
+	i, _ := slices.BinarySearchFunc(x.changes, t+1, func(c cfgChange, t int64) int { return cmp.Compare(c.t, t) })
+	if i == 0 {
+		return cfgChange{}, false
+	}
+	return x.changes[i-1], true
 }
 
 func (x *cfgRes) deletedBy(t int64) bool {

@@ -46,6 +46,9 @@ WITH params AS (
     AND f.log_status = 'OK'
     AND f.action = 'ACCEPT'
     AND coalesce(f.flow_direction, 'egress') = 'egress'
+    -- cheap pre-filter: the common private destinations can never be egress
+    AND NOT starts_with(coalesce(f.pkt_dstaddr, f.dstaddr), '10.')
+    AND NOT starts_with(coalesce(f.pkt_dstaddr, f.dstaddr), '192.168.')
 ), pairs AS MATERIALIZED (
   -- Per interface, address pair and UTC day: far fewer rows than flows, so
   -- addresses are classified once per pair, not once per record.

@@ -1,0 +1,140 @@
+package credreport
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"flag"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/auditlake/auditlake/ingest/source"
+)
+
+var update = flag.Bool("update", false, "rewrite testdata want files")
+
+// objectFor is the object a key is decoded as: classified by the source's
+// layouts like the loader does, or with no partition (a key no layout
+// matches, recognised by content).
+func objectFor(key string) source.Object {
+	obj := source.Object{Bucket: "test-bucket", Key: key, Kind: "credential_report"}
+	for _, l := range layouts {
+		if m, ok := l.Match(key); ok {
+			obj.Partition = New().Classify(key, m).Partition
+			break
+		}
+	}
+	return obj
+}
+
+// decodeAll decodes body and returns the rows as JSON objects (NULL columns
+// omitted), the stats and the error.
+func decodeAll(t testing.TB, obj source.Object, body io.Reader) ([]map[string]any, source.Stats, error) {
+	t.Helper()
+	var rows []map[string]any
+	st, err := New().Decode(context.Background(), obj, body, func(b arrow.RecordBatch) error {
+		defer b.Release()
+		if !b.Schema().Equal(table.Schema()) {
+			t.Fatalf("batch schema differs from the table's")
+		}
+		for _, c := range b.Columns() {
+			if c.Len() != int(b.NumRows()) {
+				t.Fatalf("column of %d values in a batch of %d rows", c.Len(), b.NumRows())
+			}
+		}
+		rows = append(rows, rowsOf(b)...)
+		return nil
+	})
+	if err == nil && int64(len(rows)) != st.Rows {
+		t.Errorf("emitted %d rows, Stats.Rows says %d", len(rows), st.Rows)
+	}
+	return rows, st, err
+}
+
+func rowsOf(b arrow.RecordBatch) []map[string]any {
+	var out []map[string]any
+	for r := range int(b.NumRows()) {
+		row := map[string]any{}
+		for c, col := range b.Columns() {
+			if col.IsNull(r) {
+				continue
+			}
+			name := b.ColumnName(c)
+			switch a := col.(type) {
+			case *array.String:
+				row[name] = a.Value(r)
+			case *array.Boolean:
+				row[name] = a.Value(r)
+			case *array.Timestamp:
+				row[name] = time.UnixMicro(int64(a.Value(r))).UTC().Format(time.RFC3339Nano)
+			default:
+				panic("unexpected column type " + col.DataType().String())
+			}
+		}
+		out = append(out, row)
+	}
+	return out
+}
+
+// TestDecodeGolden walks testdata/<case>/: input.csv decoded as the object
+// named in key; want.jsonl holds the stats line and the rows, want.err the
+// error. go test -update rewrites them.
+func TestDecodeGolden(t *testing.T) {
+	dirs, _ := filepath.Glob("testdata/*")
+	if len(dirs) == 0 {
+		t.Fatal("no testdata")
+	}
+	for _, dir := range dirs {
+		t.Run(filepath.Base(dir), func(t *testing.T) {
+			in, err := os.ReadFile(filepath.Join(dir, "input.csv"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			key, err := os.ReadFile(filepath.Join(dir, "key"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			rows, st, err := decodeAll(t, objectFor(strings.TrimSpace(string(key))), bytes.NewBuffer(in))
+			var got bytes.Buffer
+			wantFile := filepath.Join(dir, "want.jsonl")
+			if err != nil {
+				wantFile = filepath.Join(dir, "want.err")
+				got.WriteString(err.Error() + "\n")
+			} else {
+				stats := map[string]any{"rows": st.Rows, "skipped": st.Skipped, "samples": st.Samples}
+				if st.Partition != nil {
+					stats["partition"] = st.Partition.Account + " " + st.Partition.Day.Format(time.DateOnly)
+				}
+				line, _ := json.Marshal(stats)
+				got.Write(append(line, '\n'))
+				for _, r := range rows {
+					b, _ := json.Marshal(r)
+					got.Write(append(b, '\n'))
+				}
+			}
+			if *update {
+				os.Remove(filepath.Join(dir, "want.jsonl"))
+				os.Remove(filepath.Join(dir, "want.err"))
+				if err := os.WriteFile(wantFile, got.Bytes(), 0o644); err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			want, rerr := os.ReadFile(wantFile)
+			if rerr != nil {
+				t.Fatalf("%v (decode error: %v); run go test -update and review the diff", rerr, err)
+			}
+			if diff := cmp.Diff(string(want), got.String()); diff != "" {
+				t.Errorf("%s (-want +got):\n%s", wantFile, diff)
+			}
+		})
+	}
+}
