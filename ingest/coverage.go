@@ -126,10 +126,13 @@ FROM coverage_days(?::DATE, ?::DATE)`, first.Format(time.DateOnly), last.Format(
 	return out, nil
 }
 
-// Periodic reports whether a source is delivered periodically rather than
-// continuously, so that days without data are not gaps.
+// Periodic reports whether a source is delivered periodically or only when
+// something happens, rather than continuously, so that days without data
+// are not gaps: credential reports exist when someone collects one, and
+// AWS Config writes history only for the six-hour windows in which a
+// recorded resource changed (a quiet region has days without a file).
 func Periodic(source string) bool {
-	return source == "credential_report"
+	return source == "credential_report" || source == "config_items"
 }
 
 // DataRange returns the first and last key dates with loaded data.

@@ -75,6 +75,9 @@ func (m *Model) CSVs() ([]CSVFile, error) {
 			state := d.State
 			if s.Periodic && state == "no data" {
 				state = "no report (periodic)"
+				if s.Source == "config_items" {
+					state = "no change delivered"
+				}
 			}
 			cov = append(cov, []string{s.Source, s.Account, s.Region, d.Date.Format(time.DateOnly), state,
 				strconv.FormatInt(d.Objects, 10), strconv.FormatInt(d.Failed, 10), strconv.FormatInt(d.Rows, 10)})

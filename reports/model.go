@@ -108,7 +108,7 @@ type Coverage struct {
 // Stream is one source, account and region.
 type Stream struct {
 	Source, Account, Region string
-	Periodic                bool // credential reports: days without one are not gaps
+	Periodic                bool // credential reports, Config history: days without data are not gaps (ingest.Periodic)
 	Objects, Failed, Rows   int64
 	Days                    []Day // every day of the period
 }

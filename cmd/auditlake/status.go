@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"io"
 	"strings"
@@ -73,7 +74,28 @@ func runStatus(ctx context.Context, g *globals, since, until string) error {
 	}
 	printLastRun(ctx, g.stdout, db)
 	printCoverage(g.stdout, streams, first, last)
+	printFlowLogStatus(ctx, g.stdout, db, first, last)
 	return nil
+}
+
+// printFlowLogStatus adds the flow logs' own coverage figures: NODATA
+// records (no traffic in an interval: normal) and SKIPDATA records (AWS
+// skipped records: the traffic of the interval is incomplete).
+func printFlowLogStatus(ctx context.Context, w io.Writer, db *duck.DB, first, last time.Time) {
+	var records, nodata, skipdata int64
+	var skipDays sql.NullString
+	err := db.QueryRowContext(ctx, `SELECT coalesce(sum(records), 0), coalesce(sum(nodata_records), 0), coalesce(sum(skipdata_records), 0),
+  string_agg(DISTINCT CAST(day AS VARCHAR), ', ' ORDER BY CAST(day AS VARCHAR)) FILTER (WHERE skipdata_records > 0)
+FROM vpc_flow_log_status WHERE day BETWEEN ?::DATE AND ?::DATE`,
+		first.Format(time.DateOnly), last.Format(time.DateOnly)).Scan(&records, &nodata, &skipdata, &skipDays)
+	if err != nil || records == 0 {
+		return
+	}
+	fmt.Fprintf(w, "\nVPC flow log records: %s, of which NODATA %s (intervals without traffic) and SKIPDATA %s", num(records), num(nodata), num(skipdata))
+	if skipdata > 0 {
+		fmt.Fprintf(w, " (AWS skipped records: traffic incomplete on %s; see vpc_flow_log_status)", skipDays.String)
+	}
+	fmt.Fprintln(w, ".")
 }
 
 func printLastRun(ctx context.Context, w io.Writer, db *duck.DB) {

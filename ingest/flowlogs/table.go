@@ -107,4 +107,19 @@ SELECT *,
   is_public_ip(coalesce(pkt_srcaddr, srcaddr)) AS src_is_public,
   is_public_ip(coalesce(pkt_dstaddr, dstaddr)) AS dst_is_public
 FROM vpc_flow`,
+	`-- vpc_flow_log_status: the coverage figures of flow logs themselves, per
+-- delivery partition (account and Region of the key), flow log and day:
+-- records of each log_status. NODATA means the interface had no traffic in
+-- the interval; SKIPDATA means AWS skipped records (capacity or internal
+-- error), so the traffic of that interval is incomplete: an auditor must
+-- know.
+CREATE OR REPLACE VIEW vpc_flow_log_status AS
+SELECT key_account_id AS account_id, key_region AS region, key_flow_log_id AS flow_log_id,
+  CAST(start_time AT TIME ZONE 'UTC' AS DATE) AS day,
+  count(*) AS records,
+  count(*) FILTER (WHERE log_status = 'OK' OR log_status IS NULL) AS ok_records,
+  count(*) FILTER (WHERE log_status = 'NODATA') AS nodata_records,
+  count(*) FILTER (WHERE log_status = 'SKIPDATA') AS skipdata_records
+FROM vpc_flow
+GROUP BY ALL`,
 }

@@ -105,7 +105,12 @@ func (d *doc) coverage() {
 		noData, failed := st.Missing()
 		var g []string
 		if st.Periodic {
-			g = append(g, fmt.Sprintf("%s in the period", plural(int64(st.Covered()), "report day", "report days")))
+			one, many := "report day", "report days"
+			if st.Source == "config_items" {
+				// AWS Config delivers history only when resources change.
+				one, many = "day with changes", "days with changes"
+			}
+			g = append(g, fmt.Sprintf("%s in the period", plural(int64(st.Covered()), one, many)))
 		} else if len(noData) > 0 {
 			g = append(g, "no data "+dayRanges(noData))
 		}
