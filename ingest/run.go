@@ -54,7 +54,7 @@ type Config struct {
 const (
 	defaultGroupRows    = 262144 // two DuckDB row groups: compressed in parallel
 	defaultGroupBytes   = 256 << 20
-	defaultGroupObjects = 20000
+	defaultGroupObjects = 4096 // ~40 KB of Arrow buffers each, however few rows: 20,000 pending took 1 GB RSS
 	defaultGroupAge     = 3 * time.Second
 	// arrowBudget bounds the decoded data held by workers at once.
 	arrowBudget = 192 << 20

@@ -34,6 +34,11 @@ type writer struct {
 	oldest  time.Time
 	staged  map[int64]*result // large objects with rows in a staging table
 	stages  map[string]bool   // staging tables created
+	// A group committing in the background while the next one fills, so
+	// that decoding goes on during the insert (docs/BENCHMARKS.md). At most
+	// one: the next commit, and anything else on conn, waits for it.
+	inflight      chan error
+	inflightGroup []*result
 }
 
 func (w *writer) run(ctx context.Context) error {
@@ -52,10 +57,15 @@ func (w *writer) run(ctx context.Context) error {
 				w.drain()
 				return err
 			}
+		case err := <-w.inflight: // never ready while nil
+			if err := w.finished(err); err != nil {
+				w.drain()
+				return err
+			}
 		case <-tick.C:
 		}
 		if w.due() {
-			if err := w.commit(dbctx); err != nil {
+			if err := w.startCommit(dbctx); err != nil {
 				w.drain()
 				return err
 			}
@@ -66,6 +76,7 @@ func (w *writer) run(ctx context.Context) error {
 // drain releases everything still in flight after a fatal error, so that
 // workers blocked on the channel can finish.
 func (w *writer) drain() {
+	w.wait() // its results are released whatever it returns
 	for _, r := range w.pending {
 		r.release()
 	}
@@ -125,6 +136,9 @@ func stageName(t *source.Table) string { return "stage_" + t.Name }
 // stage inserts a large object's batches into its staging table (a
 // temporary table, spilled to disk by DuckDB when memory is short).
 func (w *writer) stage(ctx context.Context, r *result, batches []arrow.RecordBatch) error {
+	if err := w.wait(); err != nil {
+		return err
+	}
 	t := r.src.Table()
 	name := stageName(t)
 	if !w.stages[name] {
@@ -143,6 +157,9 @@ func (w *writer) stage(ctx context.Context, r *result, batches []arrow.RecordBat
 }
 
 func (w *writer) unstage(ctx context.Context, r *result) error {
+	if err := w.wait(); err != nil {
+		return err
+	}
 	delete(w.staged, r.seq)
 	_, err := w.conn.ExecContext(ctx, fmt.Sprintf("DELETE FROM %s WHERE _obj = %d", stageName(r.src.Table()), r.seq))
 	return err
@@ -165,10 +182,68 @@ func (w *window) add(t time.Time) {
 	w.set = true
 }
 
-// commit writes the pending group in one transaction.
+// commit writes the pending group in one transaction, after the group
+// committing in the background (if any).
 func (w *writer) commit(ctx context.Context) error {
-	if len(w.pending) == 0 {
+	if err := w.wait(); err != nil {
+		for _, r := range w.pending {
+			r.release()
+		}
+		w.pending = nil
+		return err
+	}
+	return w.commitGroup(ctx, w.take())
+}
+
+// startCommit commits the pending group in the background, once the
+// previous one is done.
+func (w *writer) startCommit(ctx context.Context) error {
+	if err := w.wait(); err != nil {
+		return err
+	}
+	group := w.take()
+	done := make(chan error, 1)
+	w.inflight, w.inflightGroup = done, group
+	go func() { done <- w.commitGroup(ctx, group) }()
+	return nil
+}
+
+// take hands over the pending group.
+func (w *writer) take() []*result {
+	group := w.pending
+	w.pending, w.rows, w.bytes = nil, 0, 0
+	return group
+}
+
+// wait waits for the group committing in the background.
+func (w *writer) wait() error {
+	if w.inflight == nil {
 		return nil
+	}
+	return w.finished(<-w.inflight)
+}
+
+// finished records the end of the background commit that returned err.
+func (w *writer) finished(err error) error {
+	for _, r := range w.inflightGroup {
+		if r.staged {
+			delete(w.staged, r.seq)
+		}
+	}
+	w.inflight, w.inflightGroup = nil, nil
+	return err
+}
+
+// commitGroup writes group in one transaction and releases its results. It
+// runs on the writer goroutine or, alone, in the background: it uses conn and
+// nothing of w that the writer goroutine changes meanwhile.
+func (w *writer) commitGroup(ctx context.Context, group []*result) error {
+	if len(group) == 0 {
+		return nil
+	}
+	var rows int64
+	for _, r := range group {
+		rows += r.stats.Rows
 	}
 	start := time.Now()
 	type tableGroup struct {
@@ -183,7 +258,7 @@ func (w *writer) commit(ctx context.Context) error {
 	replaced := map[string][]string{} // table -> keys whose earlier rows go
 	var priorKeys []string
 	now := w.l.now()
-	for _, r := range w.pending {
+	for _, r := range group {
 		if r.prior != nil {
 			priorKeys = append(priorKeys, r.info.Key)
 			if r.prior.status == StatusLoaded && r.prior.table != "" {
@@ -226,14 +301,8 @@ func (w *writer) commit(ctx context.Context) error {
 			g := groups[name]
 			t := g.t
 			if len(g.batches) > 0 {
-				batches, err := coalesce(t.FullSchema(), g.batches)
-				if err != nil {
-					return fmt.Errorf("insert into %s: %w", t.Name, err)
-				}
-				_, err = w.conn.ExecArrow(ctx, "loaded_batch", t.FullSchema(), batches,
-					"INSERT INTO "+t.Name+" SELECT * FROM loaded_batch")
-				releaseAll(batches)
-				if err != nil {
+				if _, err := w.conn.ExecArrow(ctx, "loaded_batch", t.FullSchema(), g.batches,
+					"INSERT INTO "+t.Name+" SELECT * FROM loaded_batch"); err != nil {
 					return fmt.Errorf("insert into %s: %w", t.Name, err)
 				}
 			}
@@ -283,14 +352,10 @@ func (w *writer) commit(ctx context.Context) error {
 			"INSERT INTO ingest_objects SELECT * FROM manifest_batch")
 		return err
 	})
-	for _, r := range w.pending {
-		if r.staged {
-			delete(w.staged, r.seq)
-		}
+	for _, r := range group {
 		r.release()
 	}
-	w.l.log.Debug("committed group", "objects", len(w.pending), "rows", w.rows, "elapsed", time.Since(start))
-	w.pending, w.rows, w.bytes = w.pending[:0], 0, 0
+	w.l.log.Debug("committed group", "objects", len(group), "rows", rows, "elapsed", time.Since(start))
 	if err != nil {
 		return fmt.Errorf("commit: %w", err)
 	}

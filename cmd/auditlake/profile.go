@@ -31,8 +31,11 @@ func startCPUProfile(path string) (stop func(), err error) {
 // ingestGoMemory is the Go heap's soft limit during ingest, unless GOMEMLIMIT
 // says otherwise. Decoded Arrow batches live on the Go heap; with the
 // default GOGC alone the heap grows to twice what is live, and next to
-// DuckDB's own 384 MB that took a 1M-event ingest to 1.4 GB peak RSS.
-const ingestGoMemory = 512 << 20
+// DuckDB's own memory a 1M-event ingest peaked at 2.35 GB RSS; with this
+// limit at 1.9-2.1 GB for the same CPU. Lower limits cut more (768 MiB:
+// 1.77 GB) but made the collector run all the time: +20-35% CPU
+// (docs/BENCHMARKS.md).
+const ingestGoMemory = 1 << 30
 
 func limitGoMemory() {
 	if os.Getenv("GOMEMLIMIT") == "" {
